@@ -89,7 +89,7 @@ class ModelInfo:
         data = asdict(self)
         data["metadata"] = None if self.metadata is None else self.metadata.to_dict()
         for key in ("inputs", "outputs"):
-            for tensor, info in zip(data[key], getattr(self, key)):
+            for tensor, info in zip(data[key], getattr(self, key), strict=True):
                 tensor["dynamic_batch"] = info.dynamic_batch
         return data
 

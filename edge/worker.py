@@ -118,7 +118,7 @@ def _run_model(request: dict) -> dict:
     elapsed = time.perf_counter() - started
     output_details = interpreter.get_output_details()
     arrays = {}
-    for k, d in enumerate(output_details):
+    for k in range(len(output_details)):
         parts = [r[k] for r in results]
         arrays[f"output_{k}"] = np.concatenate(parts, axis=0) if parts[0].ndim else np.stack(parts)
     np.savez(os.path.join(request["out"], "outputs.npz"), **arrays)

@@ -119,17 +119,26 @@ def _check_close(tflite_bytes: bytes, model, images: np.ndarray, atol: float) ->
     assert np.max(np.abs(got - expected)) < atol * max(1.0, float(np.max(np.abs(expected))))
 
 
-def _multi_io_model():
+def _multi_output_model():
+    """One image in, an embedding and logits out: the scanner must pick the logits."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    image = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), batch_size=1, name="image")
+    x = keras.layers.Flatten()(image)
+    embedding = keras.layers.Dense(16, name="embedding")(x)
+    logits = keras.layers.Dense(10, name="logits")(embedding)
+    return keras.Model(image, {"embedding": embedding, "logits": logits})
+
+
+def _two_input_model():
     import keras
 
     keras.utils.set_random_seed(7)
     image = keras.Input((IMAGE_SIZE, IMAGE_SIZE, 1), batch_size=1, name="image")
     extra = keras.Input((4,), batch_size=1, name="extra")
-    x = keras.layers.Flatten()(image)
-    x = keras.layers.Concatenate()([x, extra])
-    embedding = keras.layers.Dense(16, name="embedding")(x)
-    logits = keras.layers.Dense(10, name="logits")(embedding)
-    return keras.Model([image, extra], [embedding, logits])
+    x = keras.layers.Concatenate()([keras.layers.Flatten()(image), extra])
+    return keras.Model([image, extra], keras.layers.Dense(10)(x))
 
 
 def _vector_model():
@@ -298,7 +307,8 @@ def _build(root: Path) -> EdgeCorpus:
         save(f"{name}_float32_dynamic", _convert(model, "float32", train_x))
     save("stolen_int8_dynamic", _convert(stolen, "int8", train_x))
     save("stolen_uint8_fixed", _convert(_with_batch(stolen, 1), "uint8", train_x))
-    save("multi_io", _convert(_multi_io_model(), "float32", train_x))
+    save("multi_output", _convert(_multi_output_model(), "float32", train_x))
+    save("two_inputs", _convert(_two_input_model(), "float32", train_x))
     save("vector_input", _convert(_vector_model(), "float32", train_x))
     save("custom_op", _unsupported_op_model(flex=False))
     save("flex_op", _unsupported_op_model(flex=True))
