@@ -20,7 +20,7 @@ import numpy as np
 
 from sac_tf.calibration import Calibration
 from sac_tf.correlation import correlation_distance, correlation_matrix
-from sac_tf.errors import InputShapeError, SacError
+from sac_tf.errors import FingerprintFormatError, InputShapeError, SacError
 from sac_tf.fingerprint_file import read_fingerprint_file, write_fingerprint_file
 from sac_tf.outputs import ModelLike, as_model, model_outputs
 from sac_tf.preprocessing import Preprocessing
@@ -197,6 +197,7 @@ class Fingerprint:
         self,
         reference_models: Iterable[ModelLike] | dict[str, ModelLike],
         alpha: float = 0.05,
+        groups: Iterable[str] | None = None,
         batch_size: int = 256,
     ) -> Fingerprint:
         """Returns a copy calibrated on independently trained reference models.
@@ -204,6 +205,12 @@ class Fingerprint:
         The reference models must not be among the suspects you will judge: they define what
         an innocent model looks like. Include models of the victim's own architecture trained
         from other seeds or data.
+
+        Args:
+            reference_models: models, or a ``{name: model}`` dict.
+            alpha: significance level of the decision.
+            groups: one label per reference (e.g. its architecture); the p-value is the
+                largest over groups, so the closest kind of innocent model sets the bar.
         """
         if isinstance(reference_models, dict):
             names, models = list(reference_models), list(reference_models.values())
@@ -211,7 +218,9 @@ class Fingerprint:
             models = list(reference_models)
             names = [f"reference-{i}" for i in range(len(models))]
         distances = [self.distance(as_model(m), batch_size) for m in models]
-        return self.with_calibration(Calibration(np.asarray(distances), alpha, tuple(names)))
+        return self.with_calibration(
+            Calibration(np.asarray(distances), alpha, tuple(names), tuple(groups or ()))
+        )
 
     def with_calibration(self, calibration: Calibration) -> Fingerprint:
         return replace(self, calibration=calibration)
@@ -241,7 +250,7 @@ class Fingerprint:
             try:
                 calibration = Calibration.from_dict(header["calibration"], arrays["reference_distances"])
             except SacError as error:
-                raise SacError(f"{path}: invalid calibration: {error}") from None
+                raise FingerprintFormatError(f"{path}: invalid calibration: {error}") from None
         return cls(
             probes=arrays["probes"],
             correlation=arrays["correlation"],

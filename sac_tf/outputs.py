@@ -7,7 +7,6 @@ format and the decision code stay importable without TensorFlow.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
