@@ -1,0 +1,86 @@
+"""Cost of scanning one dynamic-batch model vs the raw LiteRT inference of the probes.
+
+    python benchmarks/edge_overhead.py [--probes 200] [--size 32] [--width 32]
+
+"raw" is what a bare in-process LiteRT run costs: load the model, resize the batch, allocate,
+quantise nothing, invoke once on all probes, read the output. "scan (warm)" is
+``edge.scan_model`` with the worker already running (fork, child RLIMIT_AS, file hand-off,
+probe mapping, correlation, verdict): the per-model cost in a multi-model scan. "scan (cold)"
+adds starting the worker process (Python + NumPy + LiteRT imports): what a one-model scan costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from edge_common import cnn_tflite, random_fingerprint  # noqa: E402
+
+
+def _raw(model_path: str, x: np.ndarray) -> float:
+    from ai_edge_litert.interpreter import Interpreter
+
+    started = time.perf_counter()
+    interpreter = Interpreter(model_path=model_path, num_threads=1)
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, list(x.shape))
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, x)
+    interpreter.invoke()
+    interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--probes", type=int, default=200)
+    parser.add_argument("--size", type=int, default=32)
+    parser.add_argument("--width", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="edge-bench-"))
+    model_path = workdir / "model.tflite"
+    model_path.write_bytes(cnn_tflite(0, args.size, 3, args.width, batch=None))
+    fp_path = random_fingerprint(workdir / "fp.sacfp", args.probes, args.size, 3)
+
+    from edge.archive import FoundModel
+    from edge.runner import ModelRunner
+    from edge.scan import scan, scan_model
+    from sac_tf.fingerprint import Fingerprint
+
+    fingerprint = Fingerprint.load(fp_path)
+    x = fingerprint.preprocessing.apply(fingerprint.probes)
+    raw = statistics.median(_raw(str(model_path), x) for _ in range(args.repeats))
+
+    found = FoundModel(str(model_path), model_path.read_bytes())
+    with ModelRunner() as runner:
+        scan_model(found, fingerprint, runner)  # worker warm-up
+        warm_times = []
+        for _ in range(args.repeats):
+            started = time.perf_counter()
+            report = scan_model(found, fingerprint, runner)
+            warm_times.append(time.perf_counter() - started)
+        assert report.status == "scanned" and report.batched, report
+    warm = statistics.median(warm_times)
+    cold_times = []
+    for _ in range(max(args.repeats // 2, 1)):
+        started = time.perf_counter()
+        scan([model_path], fingerprint)
+        cold_times.append(time.perf_counter() - started)
+    cold = statistics.median(cold_times)
+    print(f"model: {model_path.stat().st_size} bytes, {args.probes} probes {args.size}x{args.size}x3, dynamic batch")
+    print(f"raw LiteRT inference : {raw * 1000:8.1f} ms")
+    print(f"scan (warm worker)   : {warm * 1000:8.1f} ms   ratio {warm / raw:.2f}x")
+    print(f"scan (cold, 1 model) : {cold * 1000:8.1f} ms   ratio {cold / raw:.2f}x")
+    print(f"worker start-up + fixed costs: {(cold - raw) * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    main()
