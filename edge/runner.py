@@ -68,7 +68,9 @@ class Worker:
     """One ``python -m edge.worker`` process, started eagerly so its imports overlap other work."""
 
     def __init__(self):
-        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1")
+        # PYTHONSAFEPATH (3.11+): the worker must not import an ``edge`` package that happens
+        # to lie in the current folder, while PYTHONPATH installs keep working.
+        env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONDONTWRITEBYTECODE="1", PYTHONSAFEPATH="1")
         self._process = subprocess.Popen(
             [sys.executable, "-m", "edge.worker"],
             stdin=subprocess.PIPE,

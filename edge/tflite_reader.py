@@ -10,6 +10,7 @@ has no verifier, so every count is bounded by the file size and every failure be
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ class ModelFormatError(SacError):
     """A file carries the TFLite identifier but its flatbuffer is corrupt or truncated."""
 
 
+@functools.cache
 def _enum_names(enum_class) -> dict[int, str]:
     return {value: name for name, value in vars(enum_class).items() if not name.startswith("_")}
 
