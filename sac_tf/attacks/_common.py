@@ -41,7 +41,10 @@ def check_images(model: keras.Model, images: np.ndarray) -> np.ndarray:
 def predict(model: keras.Model, x: np.ndarray, batch_size: int = 512) -> np.ndarray:
     """Raw outputs on float inputs in ``[0, 1]``, in batches."""
     return np.concatenate(
-        [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+        [
+            np.asarray(model(x[i : i + batch_size], training=False))
+            for i in range(0, len(x), batch_size)
+        ]
     )
 
 

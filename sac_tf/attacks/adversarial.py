@@ -42,7 +42,9 @@ def pgd(
     for _ in range(iterations):
         with tf.GradientTape() as tape:
             tape.watch(adv)
-            loss = keras.losses.sparse_categorical_crossentropy(labels, model(adv, training=False), from_logits=True)
+            loss = keras.losses.sparse_categorical_crossentropy(
+                labels, model(adv, training=False), from_logits=True
+            )
         adv = adv + step_size * tf.sign(tape.gradient(loss, adv))
         adv = tf.clip_by_value(tf.clip_by_value(adv, x - eps, x + eps), 0.0, 1.0)
     return tf.stop_gradient(adv)
@@ -79,8 +81,9 @@ def extract_adversarial(
     Example:
         >>> thief = extract_adversarial(victim, attacker.images, iterations=3)
     """
-    student = extract_labels(victim, images, architecture, epochs, learning_rate, batch_size,
-                             optimizer, seed)
+    student = extract_labels(
+        victim, images, architecture, epochs, learning_rate, batch_size, optimizer, seed
+    )
     x = check_images(victim, images)
     labels = np.argmax(predict(victim, x), axis=1)
 
@@ -89,5 +92,14 @@ def extract_adversarial(
         return pgd(student, xb, yb, eps, step_size, iterations)
 
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    return train_loop(student, x, labels, loss, adversarial_epochs, batch_size,
-                      make_optimizer(optimizer, learning_rate), seed + 1, transform=attack)
+    return train_loop(
+        student,
+        x,
+        labels,
+        loss,
+        adversarial_epochs,
+        batch_size,
+        make_optimizer(optimizer, learning_rate),
+        seed + 1,
+        transform=attack,
+    )

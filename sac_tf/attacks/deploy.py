@@ -66,7 +66,9 @@ def to_tflite(
         if quantization == "int8":
             raise ValueError("int8 conversion needs representative_images (the attacker's data)")
         shape = tuple(model.inputs[0].shape[1:])
-        sample = np.random.default_rng(0).uniform(0, 1, (check_images_count, *shape)).astype(np.float32)
+        sample = (
+            np.random.default_rng(0).uniform(0, 1, (check_images_count, *shape)).astype(np.float32)
+        )
     else:
         sample = check_images(model, representative_images)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
@@ -76,7 +78,9 @@ def to_tflite(
     elif quantization == "int8":
         calibration = sample[:200]
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: ([calibration[i : i + 1]] for i in range(len(calibration)))
+        converter.representative_dataset = lambda: (
+            [calibration[i : i + 1]] for i in range(len(calibration))
+        )
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8

@@ -49,8 +49,9 @@ def extract_labels(
     labels = np.argmax(predict(victim, x), axis=1)
     student = build_model(architecture, x.shape[1:], int(victim.outputs[0].shape[-1]), seed=seed)
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    return train_loop(student, x, labels, loss, epochs, batch_size,
-                      make_optimizer(optimizer, learning_rate), seed)
+    return train_loop(
+        student, x, labels, loss, epochs, batch_size, make_optimizer(optimizer, learning_rate), seed
+    )
 
 
 def extract_probabilities(
@@ -106,5 +107,13 @@ def extract_probabilities(
         return tf.reduce_mean(alpha * t * t * kl + (1.0 - alpha) * ce)
 
     student = build_model(architecture, x.shape[1:], num_classes, seed=seed)
-    return train_loop(student, x, targets, loss, epochs, batch_size,
-                      make_optimizer(optimizer, learning_rate), seed)
+    return train_loop(
+        student,
+        x,
+        targets,
+        loss,
+        epochs,
+        batch_size,
+        make_optimizer(optimizer, learning_rate),
+        seed,
+    )

@@ -50,8 +50,16 @@ def finetune(
         for layer in stolen.layers:
             layer.trainable = layer is stolen.layers[-1]
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    train_loop(stolen, x, np.asarray(labels, np.int64), loss, epochs, batch_size,
-               make_optimizer(optimizer, learning_rate), seed)
+    train_loop(
+        stolen,
+        x,
+        np.asarray(labels, np.int64),
+        loss,
+        epochs,
+        batch_size,
+        make_optimizer(optimizer, learning_rate),
+        seed,
+    )
     for layer in stolen.layers:
         layer.trainable = True
     return stolen

@@ -35,22 +35,22 @@ def fine_prune(
     images: np.ndarray,
     labels: np.ndarray,
     ratio: float = 0.5,
-    steps: int = 2,
-    epochs_per_step: int = 1,
+    rounds: int = 2,
+    epochs_per_round: int = 1,
     learning_rate: float = 5e-4,
     batch_size: int = 64,
     optimizer: str = "sgd",
     seed: int = 0,
 ) -> keras.Model:
-    """Prunes ``ratio`` of every convolution's channels in ``steps`` rounds, fine-tuning after each.
+    """Prunes ``ratio`` of every convolution's channels in ``rounds`` rounds, fine-tuning after each.
 
     Args:
         model: the stolen Keras model; left unchanged.
         images, labels: the attacker's labelled data (activations are measured on it too).
         ratio: share of channels pruned per ``Conv2D`` layer at the end, in ``[0, 1)``
             (the reference goes up to 0.8).
-        steps: pruning rounds; round ``k`` prunes up to ``ratio * k / steps``.
-        epochs_per_step: fine-tuning epochs after each round.
+        rounds: pruning rounds; round ``k`` prunes up to ``ratio * k / rounds``.
+        epochs_per_round: fine-tuning epochs after each round.
         learning_rate, batch_size, optimizer, seed: fine-tuning settings.
 
     Returns:
@@ -61,8 +61,8 @@ def fine_prune(
     """
     if not 0.0 <= ratio < 1.0:
         raise ValueError(f"ratio must be in [0, 1), received {ratio}")
-    if steps < 1:
-        raise ValueError(f"steps must be at least 1, received {steps}")
+    if rounds < 1:
+        raise ValueError(f"rounds must be at least 1, received {rounds}")
     x = check_images(model, images)
     labels = np.asarray(labels, np.int64)
     pruned = copy_model(model)
@@ -77,13 +77,22 @@ def fine_prune(
 
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     opt = make_optimizer(optimizer, learning_rate)
-    for step in range(1, steps + 1):
+    for step in range(1, rounds + 1):
         activity = channel_activity(pruned, x)
         for mask, score in zip(masks, activity, strict=True):
-            count = int(np.floor(len(mask) * ratio * step / steps))
+            count = int(np.floor(len(mask) * ratio * step / rounds))
             mask[np.argsort(score, kind="stable")[:count]] = 0.0
         apply_masks()
-        if epochs_per_step > 0:
-            train_loop(pruned, x, labels, loss, epochs_per_step, batch_size, opt, seed + step,
-                       after_batch=apply_masks)
+        if epochs_per_round > 0:
+            train_loop(
+                pruned,
+                x,
+                labels,
+                loss,
+                epochs_per_round,
+                batch_size,
+                opt,
+                seed + step,
+                after_batch=apply_masks,
+            )
     return pruned

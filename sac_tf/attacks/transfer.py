@@ -57,7 +57,9 @@ def transfer(
         for layer in adapted.layers[:-1]:
             layer.trainable = False
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-    train_loop(adapted, x, labels, loss, epochs, batch_size, make_optimizer(optimizer, learning_rate), seed)
+    train_loop(
+        adapted, x, labels, loss, epochs, batch_size, make_optimizer(optimizer, learning_rate), seed
+    )
     for layer in adapted.layers:
         layer.trainable = True
     return adapted
