@@ -144,34 +144,25 @@ def _load_tfds(name: str, split: str, data_dir: str | None, download: bool) -> t
             "not a folder, and not a tensorflow-datasets name."
         )
     try:
-        builder = tfds.builder(name, data_dir=data_dir)
-        if download:
-            builder.download_and_prepare()
-        elif not Path(builder.data_dir).exists() or not any(Path(builder.data_dir).iterdir()):
-            raise DatasetError(
-                f"tensorflow-datasets {name!r} is not prepared under {builder.data_dir} and "
-                "download is off. Pass download=True (CLI: --download) on a machine with network, "
-                "point data_dir at a prepared copy, or use an offline set "
-                f"({', '.join(OFFLINE_DATASETS)}) or an image folder."
-            )
-        info = builder.info
-        label_key = "label" if "label" in info.features else None
-        image_key = "image" if "image" in info.features else None
-        if label_key is None or image_key is None:
-            raise DatasetError(f"tfds {name!r} has no 'image' and 'label' features")
-        dataset = builder.as_dataset(split=split, as_supervised=True)
+        # download=False fails in a fraction of a second when the data is not prepared;
+        # with download=True an offline machine would retry for minutes.
+        dataset, info = tfds.load(name, split=split, as_supervised=True, with_info=True,
+                                  data_dir=data_dir, download=download)
+        if "label" not in info.features:
+            raise DatasetError(f"tfds {name!r} has no 'label' feature to classify")
         images, labels = [], []
         for image, label in tfds.as_numpy(dataset):
             images.append(image)
             labels.append(label)
-        num_classes = int(info.features[label_key].num_classes)
+        num_classes = int(info.features["label"].num_classes)
     except DatasetError:
         raise
     except Exception as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        hint = "" if download else " Pass download=True (CLI: --download) on a machine with network, or"
         raise DatasetError(
-            f"Could not load tensorflow-datasets {name!r}: {first}. Offline? Use "
-            f"{' or '.join(OFFLINE_DATASETS)} or an image folder."
+            f"Could not load tensorflow-datasets {name!r} ({first[:200]}).{hint} use an offline "
+            f"set ({', '.join(OFFLINE_DATASETS)}), a prepared data_dir, or an image folder."
         ) from None
     if not images:
         raise DatasetError(f"tfds {name!r} split {split!r} is empty")
