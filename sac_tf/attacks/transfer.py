@@ -52,7 +52,7 @@ def transfer(
     keras.utils.set_random_seed(seed)
     head = keras.layers.Dense(num_classes, name="logits")
     # The old head is not part of the new graph, so the new one may take the name "logits".
-    adapted = keras.Model(base.inputs, head(features), name=f"{model.name}_transfer")
+    adapted = keras.Model(base.inputs[0], head(features), name=f"{model.name}_transfer")
     if freeze_features:
         for layer in adapted.layers[:-1]:
             layer.trainable = False
