@@ -304,6 +304,9 @@ class CategoryResult:
         detected: share of the category flagged stolen (p < alpha).
         median_p_value: median of the category's p-values.
         accuracy, agreement: the suspects' mean accuracy and agreement with the victim.
+        agreement_margin: mean of (a suspect's agreement minus the mean agreement of the
+            innocent models of its architecture); above 0 when the copies follow the victim
+            more closely than independent training would, ``None`` without a comparison.
     """
 
     method: str
@@ -319,6 +322,7 @@ class CategoryResult:
     mean_distance: float
     accuracy: float | None
     agreement: float | None
+    agreement_margin: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -375,6 +379,7 @@ class EvaluationResults:
                 "n": main.count,
                 "acc": main.accuracy,
                 "agree": main.agreement,
+                "agree vs indep.": main.agreement_margin,
                 f"{method} AUC": main.auc,
                 "AUC same-arch": main.auc_same_arch,
                 "F1": main.f1,
@@ -386,11 +391,8 @@ class EvaluationResults:
                     (r for r in self.categories if r.method == other and r.category == category),
                     None,
                 )
-                key = f"{other} AUC" if main.role == "stolen" else f"{other} flagged"
-                row[key] = (
-                    None
-                    if result is None
-                    else (result.auc if main.role == "stolen" else result.detected)
+                row[f"{other} AUC"] = (
+                    None if result is None or main.role != "stolen" else result.auc
                 )
             rows.append(row)
         return rows
@@ -515,7 +517,17 @@ def _score_category(
         mean_distance=float(np.mean(distances)),
         accuracy=_mean([s.accuracy for s in members]),
         agreement=_mean([s.agreement for s in members]),
+        agreement_margin=_agreement_margin(members, innocents),
     )
+
+
+def _agreement_margin(members: list[SuspectScore], innocents: list[SuspectScore]) -> float | None:
+    margins = []
+    for suspect in members:
+        peers = [s.agreement for s in innocents if s.architecture == suspect.architecture]
+        if suspect.agreement is not None and peers and None not in peers:
+            margins.append(suspect.agreement - float(np.mean(peers)))
+    return float(np.mean(margins)) if margins else None
 
 
 def evaluate_zoo(

@@ -45,7 +45,7 @@ import inspect
 import json
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -362,7 +362,13 @@ def parse_config(raw: dict[str, Any]) -> ZooConfig:
     if not isinstance(raw["attacks"], list) or not raw["attacks"]:
         raise ZooConfigError("[[attacks]] must be a non-empty array of tables")
     for index, attack in enumerate(raw["attacks"]):
-        models += _expand_attack(attack, index, base_seed, transfer)
+        # A category may span several tables (e.g. one per student architecture); its models
+        # are numbered on across them.
+        offset = sum(1 for m in models if m.category == attack.get("category"))
+        models += [
+            replace(spec, name=f"{spec.category}-{offset + i}")
+            for i, spec in enumerate(_expand_attack(attack, index, base_seed, transfer))
+        ]
     if not isinstance(raw["innocent"], list):
         raise ZooConfigError("[[innocent]] must be an array of tables")
     for index, pool in enumerate(raw["innocent"]):
@@ -762,7 +768,7 @@ def build_zoo(
                 "role": spec.role,
                 "category": spec.category,
                 "task": spec.task,
-                "architecture": spec.architecture,
+                "architecture": _architecture_of(spec, manifest.data["models"], config),
                 "format": "tflite" if spec.is_tflite else "keras",
                 **spec.recipe(),
                 "recipe_hash": spec.recipe_hash(),
@@ -773,6 +779,15 @@ def build_zoo(
     manifest.data["build_seconds_last_run"] = round(time.perf_counter() - started, 1)
     manifest.save()
     return Zoo.load(folder)
+
+
+def _architecture_of(spec: ModelSpec, records: dict[str, Any], config: ZooConfig) -> str | None:
+    """The model's architecture: its last step's, else its source's (fine-tuned, converted)."""
+    if spec.architecture is not None:
+        return spec.architecture
+    if spec.source == "victim":
+        return config.victim["architecture"]
+    return records.get(spec.source, {}).get("architecture")
 
 
 # -- reading -------------------------------------------------------------------------------

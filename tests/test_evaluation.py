@@ -45,16 +45,6 @@ def test_shift_invariant_representations():
     assert not np.allclose(logit_correlation(logits), logit_correlation(shifted))
 
 
-def test_baseline_representations_hand_computed():
-    from sac_tf.baselines import ddv_distance, decision_distance_vector, label_disagreement
-
-    assert label_disagreement([0, 1, 2, 3], [0, 1, 0, 0]) == 0.5
-    outputs = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
-    # pairs: ([1,0],[1,0]) -> 0; ([1,1],[0,1]) -> 1 - 1/sqrt(2)
-    np.testing.assert_allclose(decision_distance_vector(outputs), [0.0, 1 - 1 / np.sqrt(2)])
-    assert ddv_distance(np.array([1.0, 2.0]), np.array([2.0, 4.0])) == pytest.approx(0.0)
-
-
 def test_unknown_method_is_a_clear_error():
     from sac_tf.evaluation import EvaluationError, get_methods
 
