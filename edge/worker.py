@@ -25,6 +25,9 @@ import time
 
 import numpy as np
 
+# A light import: sac_tf resolves its names lazily, so this loads neither SciPy nor TensorFlow.
+from sac_tf.tflite_model import dequantize, quantize
+
 UNSUPPORTED_OPS_MARKERS = (
     "Regular TensorFlow ops are not supported",
     "Encountered unresolved custom op",
@@ -32,31 +35,6 @@ UNSUPPORTED_OPS_MARKERS = (
     "Select TensorFlow op",
     "is neither a custom op nor a flex op",
 )
-
-
-def _quantize(x: np.ndarray, detail: dict) -> np.ndarray:
-    """Float input to the tensor's type with its scale and zero point.
-
-    Duplicates ``sac_tf.tflite_model.quantize`` on purpose: importing ``sac_tf`` here would
-    load SciPy into every worker for nothing.
-    """
-    dtype = detail["dtype"]
-    if not np.issubdtype(dtype, np.integer):
-        return x.astype(dtype)
-    scale, zero_point = detail["quantization"]
-    info = np.iinfo(dtype)
-    if scale == 0:
-        return np.clip(np.round(x), info.min, info.max).astype(dtype)
-    return np.clip(np.round(x / scale + zero_point), info.min, info.max).astype(dtype)
-
-
-def _dequantize(y: np.ndarray, detail: dict) -> np.ndarray:
-    if not np.issubdtype(detail["dtype"], np.integer):
-        return y.astype(np.float32)
-    scale, zero_point = detail["quantization"]
-    if scale == 0:
-        return y.astype(np.float32)
-    return ((y.astype(np.float32) - zero_point) * scale).astype(np.float32)
 
 
 def _is_unsupported(message: str) -> bool:
@@ -86,10 +64,10 @@ def _run_model(request: dict) -> dict:
     def invoke(batch: np.ndarray) -> list[np.ndarray]:
         current = interpreter.get_input_details()
         detail_now = next(d for d in current if d["index"] == input_index)
-        interpreter.set_tensor(input_index, _quantize(batch, detail_now))
+        interpreter.set_tensor(input_index, quantize(batch, detail_now))
         interpreter.invoke()
         return [
-            _dequantize(interpreter.get_tensor(d["index"]), d) for d in interpreter.get_output_details()
+            dequantize(interpreter.get_tensor(d["index"]), d) for d in interpreter.get_output_details()
         ]
 
     started = time.perf_counter()

@@ -14,23 +14,28 @@ Data, models, training, attacks and evaluation (``sac_tf.data``, ``sac_tf.models
 so that reading a fingerprint (as the edge scanner does) never imports TensorFlow.
 """
 
-from sac_tf import probes
-from sac_tf.calibration import Calibration
-from sac_tf.correlation import correlation_distance, correlation_matrix
-from sac_tf.errors import SacError
-from sac_tf.fingerprint import Fingerprint, VerificationResult
-from sac_tf.preprocessing import Preprocessing
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "Calibration",
-    "Fingerprint",
-    "Preprocessing",
-    "SacError",
-    "VerificationResult",
-    "correlation_distance",
-    "correlation_matrix",
-    "probes",
-    "__version__",
-]
+# Names resolve on first use (PEP 562): ``import sac_tf.tflite_model`` in a LiteRT worker
+# process must not pay for SciPy, and nothing here may import TensorFlow.
+_EXPORTS = {
+    "Calibration": "sac_tf.calibration",
+    "Fingerprint": "sac_tf.fingerprint",
+    "VerificationResult": "sac_tf.fingerprint",
+    "Preprocessing": "sac_tf.preprocessing",
+    "SacError": "sac_tf.errors",
+    "correlation_distance": "sac_tf.correlation",
+    "correlation_matrix": "sac_tf.correlation",
+}
+
+__all__ = [*sorted(_EXPORTS), "probes", "__version__"]
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name]), name)
+    if name == "probes":
+        return importlib.import_module("sac_tf.probes")
+    raise AttributeError(f"module 'sac_tf' has no attribute {name!r}")

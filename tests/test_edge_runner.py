@@ -72,8 +72,11 @@ def test_timeout_and_memory_cap(corpus):
         # the worker survives a timeout and serves the next model
         r.limits = RunLimits(timeout_s=30)
         assert r.run(data, x, _input_index(data)).status == "ok"
+    # A batch whose activations need far more than the 1 MiB the cap allows on top of the
+    # worker's own memory (free heap already mapped could absorb a small batch).
+    big = np.repeat(x, max(1, 4096 // len(x)), axis=0)
     with ModelRunner(limits=RunLimits(memory_mb=1)) as r:
-        outcome = r.run(data, x, _input_index(data))
+        outcome = r.run(data, big, _input_index(data))
         assert outcome.status in ("crashed", "load-error", "error"), outcome
 
 
