@@ -517,7 +517,7 @@ def _score_category(
         mean_distance=float(np.mean(distances)),
         accuracy=_mean([s.accuracy for s in members]),
         agreement=_mean([s.agreement for s in members]),
-        agreement_margin=_agreement_margin(members, innocents),
+        agreement_margin=None if role == "innocent" else _agreement_margin(members, innocents),
     )
 
 
