@@ -776,6 +776,12 @@ def build_zoo(
                 "build_seconds": round(time.perf_counter() - model_started, 2),
             },
         )
+    # Models of an earlier config that this one no longer names leave the zoo (files are kept).
+    wanted = {spec.name for spec in specs}
+    stale = {k: v for k, v in manifest.data["models"].items() if k not in wanted}
+    if stale:
+        manifest.data.setdefault("stale_models", {}).update(stale)
+        manifest.data["models"] = {k: v for k, v in manifest.data["models"].items() if k in wanted}
     manifest.data["build_seconds_last_run"] = round(time.perf_counter() - started, 1)
     manifest.save()
     return Zoo.load(folder)
