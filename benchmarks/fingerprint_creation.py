@@ -39,7 +39,9 @@ def main() -> None:
     from sac_tf.outputs import model_outputs
     from sac_tf.train import train_classifier
 
-    data = split_dataset(load_dataset("digits", image_size=args.size), fractions=(0.4, 0.4, 0.2), seed=0)
+    data = split_dataset(
+        load_dataset("digits", image_size=args.size), fractions=(0.4, 0.4, 0.2), seed=0
+    )
     victim = train_classifier(args.arch, data.victim, epochs=1, seed=0).model
     heldout = np.concatenate([data.heldout.images] * 2)
 

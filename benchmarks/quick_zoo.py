@@ -38,8 +38,10 @@ def main() -> None:
     done = time.perf_counter()
     print(results.summary())
     print(results.table(results.methods[0]))
-    print(f"\nbuild {built - started:.0f} s (imports included), evaluate {done - built:.0f} s, "
-          f"total {done - started:.0f} s (target < 600 s)")
+    print(
+        f"\nbuild {built - started:.0f} s (imports included), evaluate {done - built:.0f} s, "
+        f"total {done - started:.0f} s (target < 600 s)"
+    )
     if not args.out:
         shutil.rmtree(folder, ignore_errors=True)
 

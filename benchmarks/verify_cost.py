@@ -43,9 +43,13 @@ def main() -> None:
     from sac_tf.data import load_dataset, split_dataset
     from sac_tf.train import train_classifier
 
-    data = split_dataset(load_dataset("digits", image_size=args.size), fractions=(0.4, 0.4, 0.2), seed=0)
+    data = split_dataset(
+        load_dataset("digits", image_size=args.size), fractions=(0.4, 0.4, 0.2), seed=0
+    )
     victim = train_classifier(args.arch, data.victim, epochs=1, seed=0).model
-    references = [train_classifier("tiny_cnn", data.attacker, epochs=1, seed=s).model for s in (1, 2, 3)]
+    references = [
+        train_classifier("tiny_cnn", data.attacker, epochs=1, seed=s).model for s in (1, 2, 3)
+    ]
     suspect = train_classifier(args.arch, data.attacker, epochs=1, seed=9).model
     chosen = probes.jpeg(np.concatenate([data.heldout.images] * 2), n=args.probes, seed=0)
     fingerprint = Fingerprint.create(victim, chosen).calibrate(references)
@@ -53,7 +57,9 @@ def main() -> None:
 
     raw = _median_seconds(lambda: np.asarray(suspect(x, training=False)), args.repeats)
     verify = _median_seconds(lambda: fingerprint.verify(suspect), args.repeats)
-    print(f"suspect {args.arch}, {len(chosen)} probes of {chosen.shape[1:]}, median of {args.repeats}")
+    print(
+        f"suspect {args.arch}, {len(chosen)} probes of {chosen.shape[1:]}, median of {args.repeats}"
+    )
     print(f"raw forward pass : {raw * 1e3:8.2f} ms")
     print(f"verify (full)    : {verify * 1e3:8.2f} ms")
     print(f"ratio            : {verify / raw:8.2f}x  (target <= 1.2x)")

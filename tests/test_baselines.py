@@ -57,7 +57,9 @@ def test_ipguard_points_sit_near_the_victims_boundary(victim, digits_splits):
 def test_modeldiff_pairs_are_originals_then_close_twins(victim, digits_splits):
     from sac_tf.baselines import modeldiff_pairs
 
-    pairs = modeldiff_pairs(victim, digits_splits.heldout.images, n=10, eps=8 / 255, iterations=2, seed=0)
+    pairs = modeldiff_pairs(
+        victim, digits_splits.heldout.images, n=10, eps=8 / 255, iterations=2, seed=0
+    )
     assert pairs.shape[0] == 20
     difference = np.abs(pairs[:10].astype(int) - pairs[10:].astype(int))
     assert difference.max() <= 9  # eps 8/255 plus rounding
