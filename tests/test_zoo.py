@@ -201,3 +201,18 @@ def test_loading_a_folder_that_is_not_a_zoo(tmp_path):
 
     with pytest.raises(ZooError, match="not a zoo"):
         Zoo.load(tmp_path)
+
+
+def test_models_dropped_from_the_config_leave_the_zoo(tiny_zoo, tmp_path):
+    from sac_tf.zoo import build_zoo
+
+    folder = tiny_zoo.folder
+    smaller = tmp_path / "smaller.toml"
+    start = TINY_CONFIG.index('[[attacks]]\ncategory = "tflite-fp16"')
+    end = TINY_CONFIG.index("[[innocent]]")
+    smaller.write_text(TINY_CONFIG[:start] + TINY_CONFIG[end:])
+    rebuilt = build_zoo(smaller, folder, progress=False)
+    assert "tflite-fp16" not in rebuilt.categories
+    assert "tflite-fp16-0" in json.loads((folder / "zoo.json").read_text())["stale_models"]
+    restored = build_zoo(folder.parent / "tiny.toml", folder, progress=False)
+    assert "tflite-fp16" in restored.categories
