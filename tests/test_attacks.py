@@ -70,7 +70,7 @@ def test_fine_prune_zeroes_the_requested_share_of_channels(victim, digits_splits
 
     attacker = digits_splits.attacker
     pruned = fine_prune(
-        victim, attacker.images, attacker.labels, ratio=0.5, rounds=2, epochs_per_round=1
+        victim, attacker.images, attacker.labels, ratio=0.5, layers="all", rounds=2, epochs_per_round=1
     )
     assert _weights_changed(victim, pruned)
     convs = [layer for layer in pruned.layers if type(layer).__name__ == "Conv2D"]
@@ -79,6 +79,13 @@ def test_fine_prune_zeroes_the_requested_share_of_channels(victim, digits_splits
         dead = np.all(layer.kernel.numpy() == 0, axis=(0, 1, 2))
         assert dead.sum() == int(layer.filters * 0.5)
     assert np.all(np.isfinite(_outputs(pruned, digits_splits.heldout.images)))
+    # Fine-Pruning proper (the default) prunes the last convolution layer only.
+    last_only = fine_prune(victim, attacker.images, attacker.labels, ratio=0.5, rounds=1, epochs_per_round=1)
+    convs = [layer for layer in last_only.layers if type(layer).__name__ == "Conv2D"]
+    dead = [int(np.all(layer.kernel.numpy() == 0, axis=(0, 1, 2)).sum()) for layer in convs]
+    assert dead[-1] == int(convs[-1].filters * 0.5) and not any(dead[:-1])
+    with pytest.raises(ValueError, match="layers"):
+        fine_prune(victim, attacker.images, attacker.labels, layers="first")
     with pytest.raises(ValueError, match="ratio"):
         fine_prune(victim, attacker.images, attacker.labels, ratio=1.0)
 
