@@ -12,20 +12,11 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from sac_tf.errors import SacError  # noqa: E402
-
-
-def _print_json(data: Any, destination: str | None) -> None:
-    text = json.dumps(data, indent=2, sort_keys=True, default=float)
-    if destination in (None, "-"):
-        print(text)
-    else:
-        Path(destination).parent.mkdir(parents=True, exist_ok=True)
-        Path(destination).write_text(text + "\n")
+from sac_tf.report import emit_json  # noqa: E402
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
@@ -64,7 +55,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     trained.manifest["split"] = splits.to_dict()
     Path(args.out).with_suffix(".json").write_text(json.dumps(trained.manifest, indent=2, sort_keys=True))
     if args.json:
-        _print_json(trained.manifest, args.json)
+        emit_json(trained.manifest, args.json)
     else:
         print(f"saved {trained.path} (accuracy {trained.manifest['accuracy']:.3f} on held-out data)")
     return 0
@@ -113,7 +104,7 @@ def _cmd_fingerprint(args: argparse.Namespace) -> int:
     summary = {"path": str(path), "probes": fingerprint.num_probes, "method": method,
                "calibration": None if fingerprint.calibration is None else fingerprint.calibration.to_dict()}
     if args.json:
-        _print_json(summary, args.json)
+        emit_json(summary, args.json)
     else:
         cal = fingerprint.calibration
         extra = f", threshold {cal.threshold:.4f} from {cal.reference_distances.size} references" if cal else \
@@ -134,7 +125,7 @@ def _cmd_verify(args: argparse.Namespace) -> int:
         result = fingerprint.verify(suspect)
         rows.append({"suspect": str(suspect), **result.to_dict()})
     if args.json:
-        _print_json({"fingerprint": str(args.fingerprint), "results": rows}, args.json)
+        emit_json({"fingerprint": str(args.fingerprint), "results": rows}, args.json)
     else:
         print(format_table(rows, ["suspect", "distance", "threshold", "p_value", "verdict"]))
     return 1 if any(r["stolen"] for r in rows) and args.exit_code else 0
@@ -146,7 +137,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     config = DemoConfig(dataset=args.dataset, out_dir=args.out, seed=args.seed)
     result = run_demo(config, progress=not args.quiet)
     if args.json:
-        _print_json(result.to_dict(), args.json)
+        emit_json(result.to_dict(), args.json)
     else:
         print(result.summary())
     return 0

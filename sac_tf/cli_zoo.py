@@ -7,20 +7,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-
-def _emit_json(data: Any, destination: str | None) -> None:
-    text = json.dumps(data, indent=2, sort_keys=True, default=float)
-    if destination in (None, "-"):
-        print(text)
-    else:
-        Path(destination).parent.mkdir(parents=True, exist_ok=True)
-        Path(destination).write_text(text + "\n")
+from sac_tf.report import emit_json
 
 
 def _cmd_zoo_build(args: argparse.Namespace) -> int:
@@ -38,7 +30,7 @@ def _cmd_zoo_build(args: argparse.Namespace) -> int:
     zoo = build_zoo(config, args.out, download=args.download, progress=not args.quiet)
     seconds = time.perf_counter() - started
     if args.json is not None:
-        _emit_json(
+        emit_json(
             {"zoo": str(zoo.folder), "seconds": round(seconds, 1), "models": zoo.fidelity_rows()},
             args.json,
         )
@@ -80,7 +72,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     if args.json is not None:
-        _emit_json(results.to_dict(), args.json)
+        emit_json(results.to_dict(), args.json)
         if args.json == "-":
             return 0
     markdown = args.format == "markdown"
@@ -112,7 +104,7 @@ def register(subparsers: Any) -> None:
     build.add_argument(
         "--dry-run", action="store_true", help="validate the config and list the models only"
     )
-    build.add_argument("--quiet", action="store_true", help="no progress bar")
+    build.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
     build.add_argument(
         "--json", nargs="?", const="-", help="print (or write to a file) the build record as JSON"
     )
@@ -144,7 +136,7 @@ def register(subparsers: Any) -> None:
     )
     evaluate.add_argument("--format", choices=("text", "markdown"), default="text")
     evaluate.add_argument("--no-plots", action="store_true")
-    evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
+    evaluate.add_argument("--quiet", action="store_true", default=argparse.SUPPRESS, help="no progress bar")
     evaluate.add_argument(
         "--json", nargs="?", const="-", help="print (or write to a file) the results as JSON"
     )

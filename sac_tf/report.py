@@ -54,6 +54,14 @@ def environment() -> dict[str, str]:
     return versions
 
 
+def emit_json(data: Any, destination: str | None) -> None:
+    """Prints JSON to stdout (``None`` or ``"-"``) or writes it to a file: the CLIs' ``--json``."""
+    if destination in (None, "-"):
+        print(json.dumps(data, indent=2, sort_keys=True, default=float))
+    else:
+        write_json(data, destination)
+
+
 def write_json(data: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
