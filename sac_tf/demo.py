@@ -122,7 +122,7 @@ def _thieves(config: DemoConfig) -> list[tuple[str, str, Callable]]:
          lambda v, a: finetune(v, a.images, a.labels, layers="all", epochs=epochs, seed=seed + 1)),
         ("finetune-last", "fine-tune the last layer (SGD 5e-4)",
          lambda v, a: finetune(v, a.images, a.labels, layers="last", epochs=epochs, seed=seed + 2)),
-        ("prune-50", "prune 50% of channels + fine-tune",
+        ("prune-50", "prune 50% of the last conv layer + fine-tune",
          lambda v, a: fine_prune(v, a.images, a.labels, ratio=0.5, rounds=2, seed=seed + 3)),
     ]
 
