@@ -2,10 +2,14 @@
 
 A model from an app may segfault, hang or exhaust memory inside native code, so it never runs
 in the scanner's process. The worker starts once (paying for the NumPy and LiteRT imports
-once), then for each model forks a child that caps its own address space
-(``RLIMIT_AS``), runs the probes and exits; the worker waits with a timeout and reports how the
-child ended. One fork per model keeps models isolated from each other at the cost of about a
-millisecond, instead of the ~0.3 s a fresh interpreter process would cost.
+once), then, with ``isolation="model"``, forks for each model a child that caps
+its own address space (``RLIMIT_AS``), runs the probes and exits; the worker waits with a
+timeout and reports how the child ended. One fork per model keeps models isolated from each
+other, instead of the ~0.3 s a fresh interpreter process would cost; the child's fresh tensor
+arena costs page faults, which huge pages (set by the runner) mostly absorb. With
+``isolation="worker"`` (the scanner's default) the model runs in the worker itself under the
+same cap: as fast as bare LiteRT, and a crash or hang ends the worker, which the scanner
+reports for that model and replaces.
 
 Protocol: one JSON request per line on stdin, one JSON reply per line on the original stdout.
 Arrays travel as ``.npy``/``.npz`` files in the scanner's private temp dir, loaded with
@@ -191,6 +195,47 @@ def handle(request: dict) -> dict:
     return result
 
 
+def _set_memory_cap(memory_mb: int) -> None:
+    """Soft ``RLIMIT_AS`` at what this process maps now plus ``memory_mb`` (0: no cap)."""
+    import resource
+
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if memory_mb <= 0:
+        resource.setrlimit(resource.RLIMIT_AS, (hard, hard))
+        return
+    with open("/proc/self/statm") as handle:
+        mapped = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    limit = mapped + memory_mb * 1024**2
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def handle_in_process(request: dict) -> dict:
+    """Runs one model in this worker (``isolation="worker"``).
+
+    No fork: the tensor arena's pages are reused from model to model, which is what makes this
+    mode as fast as bare LiteRT. A model that crashes or hangs takes the worker down with it;
+    the scanner sees that (a dead pipe, or no answer before the timeout), reports ``crashed``
+    or ``timeout``, kills the worker and starts a fresh one for the next model.
+    """
+    started = time.perf_counter()
+    try:
+        _set_memory_cap(int(request.get("memory_mb", 0)))
+        try:
+            result = _run_model(request)
+        finally:
+            _set_memory_cap(0)
+    except MemoryError:
+        result = {"status": "crashed", "detail": "out of memory (memory cap reached)"}
+    except Exception as error:  # the model's problem, reported, not the scanner's
+        message = str(error)
+        status = "unsupported-ops" if _is_unsupported(message) else "error"
+        result = {"status": status, "detail": f"{type(error).__name__}: {message[:500]}"}
+    result["seconds"] = time.perf_counter() - started
+    return result
+
+
 def serve() -> None:
     """Reads requests until stdin closes."""
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
@@ -203,7 +248,11 @@ def serve() -> None:
         if not line.strip():
             continue
         try:
-            reply = handle(json.loads(line))
+            request = json.loads(line)
+            if request.get("isolation", "worker") == "worker":
+                reply = handle_in_process(request)
+            else:
+                reply = handle(request)
         except Exception as error:  # a bad request must not kill the worker
             reply = {"status": "error", "detail": f"worker: {type(error).__name__}: {error}"}
         protocol.write(json.dumps(reply) + "\n")

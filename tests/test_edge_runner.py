@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import os
 import signal
@@ -22,9 +23,9 @@ def corpus(tmp_path_factory):
     return edge_corpus(tmp_path_factory)
 
 
-@pytest.fixture(scope="module")
-def runner():
-    with ModelRunner(jobs=1, limits=RunLimits(timeout_s=30)) as r:
+@pytest.fixture(scope="module", params=["model", "worker"])
+def runner(request):
+    with ModelRunner(jobs=1, limits=RunLimits(timeout_s=30, isolation=request.param)) as r:
         yield r
 
 
@@ -64,18 +65,19 @@ def test_unsupported_ops(corpus, runner):
         assert outcome.status == "unsupported-ops", (name, outcome)
 
 
-def test_timeout_and_memory_cap(corpus):
+@pytest.mark.parametrize("isolation", ["model", "worker"])
+def test_timeout_and_memory_cap(corpus, isolation):
     data = corpus.models["stolen_float32_dynamic"].read_bytes()
     x = _inputs(corpus)
-    with ModelRunner(limits=RunLimits(timeout_s=1e-4)) as r:
+    with ModelRunner(limits=RunLimits(timeout_s=1e-4, isolation=isolation)) as r:
         assert r.run(data, x, _input_index(data)).status == "timeout"
-        # the worker survives a timeout and serves the next model
-        r.limits = RunLimits(timeout_s=30)
+        # the scan goes on: the next model is served (by the same or a fresh worker)
+        r.limits = RunLimits(timeout_s=30, isolation=isolation)
         assert r.run(data, x, _input_index(data)).status == "ok"
     # A batch whose activations need far more than the 1 MiB the cap allows on top of the
     # worker's own memory (free heap already mapped could absorb a small batch).
     big = np.repeat(x, max(1, 4096 // len(x)), axis=0)
-    with ModelRunner(limits=RunLimits(memory_mb=1)) as r:
+    with ModelRunner(limits=RunLimits(memory_mb=1, isolation=isolation)) as r:
         outcome = r.run(data, big, _input_index(data))
         assert outcome.status in ("crashed", "load-error", "error"), outcome
 
@@ -89,7 +91,11 @@ def test_garbage_model_does_not_kill_the_worker(corpus, runner):
 
 def test_worker_classifies_a_segfault_and_a_hang(tmp_path, monkeypatch):
     request = {"out": str(tmp_path), "timeout_s": 0.5}
-    monkeypatch.setattr(worker, "_child", lambda req: os.kill(os.getpid(), signal.SIGSEGV))
+    def segfault(req):
+        faulthandler.disable()  # pytest's handler would print a dump from the forked child
+        os.kill(os.getpid(), signal.SIGSEGV)
+
+    monkeypatch.setattr(worker, "_child", segfault)
     reply = worker.handle(request)
     assert reply["status"] == "crashed" and "SIGSEGV" in reply["detail"]
 
@@ -111,7 +117,24 @@ def test_worker_classifies_a_segfault_and_a_hang(tmp_path, monkeypatch):
     json.dumps(reply)
 
 
+def test_a_worker_killed_mid_model_reads_as_crashed_and_is_replaced(corpus):
+    import threading
+
+    data = corpus.models["stolen_float32_dynamic"].read_bytes()
+    x = _inputs(corpus)
+    big = np.repeat(x, 1000, axis=0)  # seconds of work: the kill lands mid-run
+    with ModelRunner(limits=RunLimits(timeout_s=60, isolation="worker")) as r:
+        assert r.run(data, x, _input_index(data)).status == "ok"  # the worker is up
+        pid = r._workers[0]._process.pid
+        threading.Timer(0.5, os.kill, (pid, signal.SIGSEGV)).start()
+        outcome = r.run(data, big, _input_index(data))
+        assert outcome.status == "crashed" and "SIGSEGV" in outcome.detail
+        assert r.run(data, x, _input_index(data)).status == "ok"
+
+
 def test_limits_validate():
+    with pytest.raises(ValueError, match="isolation"):
+        RunLimits(isolation="none")
     with pytest.raises(ValueError, match="timeout_s"):
         RunLimits(timeout_s=0)
     with pytest.raises(ValueError, match="jobs"):
