@@ -120,23 +120,9 @@ def _child(request: dict) -> None:
         fd = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(fd, 2)
         os.dup2(fd, 1)
-        memory = int(request.get("memory_mb", 0))
-        if memory > 0:
-            import resource
-
-            # The child inherits the worker's mappings (NumPy, LiteRT): cap what it adds.
-            with open("/proc/self/statm") as handle:
-                mapped = int(handle.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-            limit = mapped + memory * 1024**2
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-        try:
-            result = _run_model(request)
-        except MemoryError:
-            result = {"status": "crashed", "detail": "out of memory (memory cap reached)"}
-        except Exception as error:  # the model's problem, reported, not the scanner's
-            message = str(error)
-            status = "unsupported-ops" if _is_unsupported(message) else "error"
-            result = {"status": status, "detail": f"{type(error).__name__}: {message[:500]}"}
+        # The child inherits the worker's mappings (NumPy, LiteRT): cap what it adds.
+        _set_memory_cap(int(request.get("memory_mb", 0)))
+        result = _run_guarded(request)
         with open(os.path.join(request["out"], "result.json"), "w") as handle:
             json.dump(result, handle)
     except BaseException:
@@ -195,6 +181,18 @@ def handle(request: dict) -> dict:
     return result
 
 
+def _run_guarded(request: dict) -> dict:
+    """Runs the model; Python-level failures become statuses (native ones end the process)."""
+    try:
+        return _run_model(request)
+    except MemoryError:
+        return {"status": "crashed", "detail": "out of memory (memory cap reached)"}
+    except Exception as error:  # the model's problem, reported, not the scanner's
+        message = str(error)
+        status = "unsupported-ops" if _is_unsupported(message) else "error"
+        return {"status": status, "detail": f"{type(error).__name__}: {message[:500]}"}
+
+
 def _set_memory_cap(memory_mb: int) -> None:
     """Soft ``RLIMIT_AS`` at what this process maps now plus ``memory_mb`` (0: no cap)."""
     import resource
@@ -220,18 +218,11 @@ def handle_in_process(request: dict) -> dict:
     or ``timeout``, kills the worker and starts a fresh one for the next model.
     """
     started = time.perf_counter()
+    _set_memory_cap(int(request.get("memory_mb", 0)))
     try:
-        _set_memory_cap(int(request.get("memory_mb", 0)))
-        try:
-            result = _run_model(request)
-        finally:
-            _set_memory_cap(0)
-    except MemoryError:
-        result = {"status": "crashed", "detail": "out of memory (memory cap reached)"}
-    except Exception as error:  # the model's problem, reported, not the scanner's
-        message = str(error)
-        status = "unsupported-ops" if _is_unsupported(message) else "error"
-        result = {"status": status, "detail": f"{type(error).__name__}: {message[:500]}"}
+        result = _run_guarded(request)
+    finally:
+        _set_memory_cap(0)
     result["seconds"] = time.perf_counter() - started
     return result
 
