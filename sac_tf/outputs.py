@@ -33,8 +33,12 @@ def load_model(path: str | os.PathLike) -> Any:
 
         return TFLiteModel(path)
     if path.suffix not in (".keras", ".h5"):
+        hint = ""
+        if path.suffix.lower() in (".apk", ".xapk", ".apks", ".apkm", ".aab", ".zip"):
+            hint = f"; to find and check the models inside an app, run: sac-edge scan {path} --fingerprint FP"
         raise ModelLoadError(
-            f"Cannot load {path}: expected a .keras, .h5 or .tflite file, received {path.suffix or 'no extension'}"
+            f"Cannot load {path}: expected a .keras, .h5 or .tflite file, received "
+            f"{path.suffix or 'no extension'}{hint}"
         )
     import keras
 
