@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from sac_tf.errors import InputShapeError
+from sac_tf.train import make_optimizer  # noqa: F401  (re-exported for the attacks)
 
 
 def copy_model(model: keras.Model) -> keras.Model:
@@ -93,16 +94,3 @@ def train_loop(
             if after_batch is not None:
                 after_batch()
     return model
-
-
-def sgd(learning_rate: float) -> keras.optimizers.Optimizer:
-    """SGD with momentum 0.9, the reference's optimiser for fine-tuning."""
-    return keras.optimizers.SGD(learning_rate, momentum=0.9)
-
-
-def make_optimizer(name: str, learning_rate: float) -> keras.optimizers.Optimizer:
-    if name == "sgd":
-        return sgd(learning_rate)
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
-    raise ValueError(f"optimizer must be 'adam' or 'sgd', received {name!r}")
