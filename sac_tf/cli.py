@@ -150,7 +150,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sac-tf", description=__doc__.splitlines()[0].strip("`: "))
+    parser = argparse.ArgumentParser(
+        prog="sac-tf",
+        description="Fingerprint Keras models with SAC-JC and check suspects for theft.",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bars")
     commands = parser.add_subparsers(dest="command", required=True)
 
