@@ -34,3 +34,16 @@ def digits_models(digits_splits):
         for seed in (11, 12, 13, 14)
     }
     return {"victim": victim, "stolen": copy, **independents}
+
+
+@pytest.fixture(scope="session")
+def tiny_zoo(tmp_path_factory):
+    """The tiny zoo of tests/test_zoo.py, built once; tests that change it work on a copy."""
+    from test_zoo import TINY_CONFIG
+
+    from sac_tf.zoo import build_zoo
+
+    folder = tmp_path_factory.mktemp("zoo")
+    config = folder / "tiny.toml"
+    config.write_text(TINY_CONFIG)
+    return build_zoo(config, folder / "built", progress=False)

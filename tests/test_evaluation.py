@@ -10,18 +10,6 @@ import pytest
 pytest.importorskip("tensorflow")
 
 
-@pytest.fixture(scope="module")
-def tiny_zoo(tmp_path_factory):
-    from test_zoo import TINY_CONFIG
-
-    from sac_tf.zoo import build_zoo
-
-    folder = tmp_path_factory.mktemp("zoo-eval")
-    config = folder / "tiny.toml"
-    config.write_text(TINY_CONFIG)
-    return build_zoo(config, folder / "built", progress=False)
-
-
 def test_detection_metrics_hand_computed():
     from sac_tf.metrics import detection_auc, detection_f1
 

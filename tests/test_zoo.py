@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -73,14 +74,13 @@ def _parse(text: str):
     return parse_config(tomllib.loads(text))
 
 
-@pytest.fixture(scope="module")
-def tiny_zoo(tmp_path_factory):
-    from sac_tf.zoo import build_zoo
+def _copy_of(zoo, tmp_path):
+    """A private copy of the shared tiny zoo (folder ``built`` beside its ``tiny.toml``)."""
+    from sac_tf.zoo import Zoo
 
-    folder = tmp_path_factory.mktemp("zoo")
-    config = folder / "tiny.toml"
-    config.write_text(TINY_CONFIG)
-    return build_zoo(config, folder / "built", progress=False)
+    shutil.copytree(zoo.folder, tmp_path / "built")
+    shutil.copy(zoo.folder.parent / "tiny.toml", tmp_path / "tiny.toml")
+    return Zoo.load(tmp_path / "built")
 
 
 def test_presets_parse_and_validate():
@@ -181,11 +181,12 @@ def test_build_records_every_model(tiny_zoo):
     assert "stolen" in tiny_zoo.summary()
 
 
-def test_build_resumes_and_skips_built_models(tiny_zoo):
+def test_build_resumes_and_skips_built_models(tiny_zoo, tmp_path):
     from sac_tf.zoo import build_zoo
 
-    folder = tiny_zoo.folder
-    before = {m.name: m.path.stat().st_mtime_ns for m in tiny_zoo.models}
+    zoo = _copy_of(tiny_zoo, tmp_path)
+    folder = zoo.folder
+    before = {m.name: m.path.stat().st_mtime_ns for m in zoo.models}
     manifest = json.loads((folder / "zoo.json").read_text())
     del manifest["models"]["extract-L-0"]
     (folder / "zoo.json").write_text(json.dumps(manifest))
@@ -206,7 +207,7 @@ def test_loading_a_folder_that_is_not_a_zoo(tmp_path):
 def test_models_dropped_from_the_config_leave_the_zoo(tiny_zoo, tmp_path):
     from sac_tf.zoo import build_zoo
 
-    folder = tiny_zoo.folder
+    folder = _copy_of(tiny_zoo, tmp_path).folder
     smaller = tmp_path / "smaller.toml"
     start = TINY_CONFIG.index('[[attacks]]\ncategory = "tflite-fp16"')
     end = TINY_CONFIG.index("[[innocent]]")
